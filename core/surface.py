@@ -1,0 +1,103 @@
+"""The loss surface L(w, b) and its exact gradient on a grid, computed in parallel threads."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernels
+from .model import Model, check_int, check_real
+
+# Below this many time steps of work a grid is computed on the calling thread alone:
+# starting threads would cost more than it saves.
+_PARALLEL_WORK_MIN = 200_000
+
+
+def default_threads() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Surface:
+    """L and ∇L on a grid. Arrays are indexed [b, w]: row = b, column = w (Plotly's z[y][x])."""
+
+    model: Model
+    w: np.ndarray
+    b: np.ndarray
+    loss: np.ndarray
+    grad_w: np.ndarray
+    grad_b: np.ndarray
+
+    @property
+    def grad_norm(self) -> np.ndarray:
+        """‖∇L‖ at every grid point: the cliff, where it is large."""
+        return np.hypot(self.grad_w, self.grad_b)
+
+
+def _check_range(name: str, value: object) -> tuple[float, float]:
+    try:
+        lo, hi = value  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (min, max), got {value!r}") from None
+    lo = check_real(f"{name}[0]", lo)
+    hi = check_real(f"{name}[1]", hi)
+    if not lo < hi:
+        raise ValueError(f"{name} must have min < max, got ({lo!r}, {hi!r})")
+    return lo, hi
+
+
+def surface(model: Model, w_range: tuple[float, float] = (0.0, 10.0),
+            b_range: tuple[float, float] = (-8.0, 2.0), n: int = 256,
+            threads: int | None = None) -> Surface:
+    """Evaluate L and ∇L of ``model`` on an n × n grid, endpoints included.
+
+    Parameters
+    ----------
+    model : Model
+    w_range, b_range : (float, float)
+        The axes' (min, max), min < max.
+    n : int
+        Grid points per axis, >= 2.
+    threads : int, optional
+        Threads to split the rows over; default: the CPUs this process may use.
+        Each call starts its own threads, so concurrent calls never share state.
+    """
+    if not isinstance(model, Model):
+        raise ValueError(f"model must be a core.Model, got {type(model).__name__}")
+    w_lo, w_hi = _check_range("w_range", w_range)
+    b_lo, b_hi = _check_range("b_range", b_range)
+    n = check_int("n", n, lo=2)
+    threads = default_threads() if threads is None else check_int("threads", threads, lo=1)
+
+    w = np.linspace(w_lo, w_hi, n)
+    b = np.linspace(b_lo, b_hi, n)
+    loss = np.empty((n, n))
+    grad_w = np.empty((n, n))
+    grad_b = np.empty((n, n))
+    args = model.kernel_args()
+
+    def rows(r0: int, r1: int) -> None:
+        kernels.surface_rows(w, b, r0, r1, *args, loss, grad_w, grad_b)
+
+    threads = min(threads, n)
+    if threads == 1 or n * n * model.T < _PARALLEL_WORK_MIN:
+        rows(0, n)
+    else:
+        bounds = np.linspace(0, n, threads + 1).astype(int)
+        workers = [threading.Thread(target=rows, args=(int(bounds[i]), int(bounds[i + 1])))
+                   for i in range(1, threads)]
+        for t in workers:
+            t.start()
+        try:
+            rows(int(bounds[0]), int(bounds[1]))
+        finally:
+            for t in workers:
+                t.join()
+    return Surface(model, w, b, loss, grad_w, grad_b)
