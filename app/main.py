@@ -10,7 +10,13 @@ from fastapi import FastAPI
 
 import core
 
+from . import api, errors, stream
+from .cache import SurfaceCache
 from .config import Settings, get_settings
+from .docs import mount_docs
+from .pages import mount_pages
+from .security import secure
+from .work import Workers
 
 
 def warm_up() -> None:
@@ -38,14 +44,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "with and without gradient clipping.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by .docs, without a CDN
+        redoc_url=None,
+        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
+    app.state.work = Workers(settings)
+    app.state.surfaces = SurfaceCache(settings.surface_cache_bytes)
+    errors.install(app, settings.max_body_bytes)
+    secure(app, settings)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         """200 while the server can take work."""
         return {"status": "ok"}
 
+    app.include_router(api.router)
+    app.include_router(stream.router)
+    mount_docs(app)
+    mount_pages(app)
     return app
 
 
