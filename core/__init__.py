@@ -1,4 +1,4 @@
-"""cliffscape's numerics: the one-unit RNN of Pascanu et al. (2013), its loss surface, and descent on it.
+"""cliffscape's numerics: the one-unit RNN of Pascanu et al. (2013), its loss, and descent.
 
     from core import Model, loss_and_grad, surface, trajectory
 """

@@ -7,7 +7,6 @@ Both are thin, validating wrappers around the compiled ``kernels.descend``.
 
 from __future__ import annotations
 
-
 from collections.abc import Iterator
 from dataclasses import dataclass
 
