@@ -70,10 +70,10 @@ class SurfaceQuery(ModelQuery):
     b_min: float = _number("b_min", -8.0, -P, P, "Bottom end of the b axis.")
     b_max: float = _number("b_max", 2.0, -P, P, "Top end of the b axis (> b_min).")
     n: int = _integer("n", 201, limits.GRID_MIN, limits.GRID_MAX, "Grid points per axis.")
-    encoding: Literal["json", "typed"] = Field(
-        "json", description="'json': plain lists (null for non-finite values). 'typed': each "
-        "array as Plotly's typed-array spec {dtype: 'f8', bdata: base64 of little-endian "
-        "float64, shape: 'rows,cols'}, non-finite values as NaN.")
+    encoding: Literal["json", "typed"] = _choice(
+        "encoding", "json", ("json", "typed"), "'json': plain lists (null for non-finite "
+        "values). 'typed': each array as Plotly's typed-array spec {dtype: 'f8', bdata: base64 "
+        "of little-endian float64, shape: 'n' or 'rows,cols'}, non-finite values as NaN.")
 
     def model(self) -> ModelParams:
         return ModelParams(**{k: getattr(self, k) for k in ModelParams.model_fields})
