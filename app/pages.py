@@ -1,4 +1,4 @@
-"""The HTML pages (/, /explore, /embed), the static files, and Plotly.js served from the `plotly` package.
+"""The HTML pages (/, /explore, /embed), /static, and Plotly.js served from the `plotly` package.
 
 Each page is one Jinja template plus one ES module; what the module needs from the
 server arrives once, as JSON in a ``<script type="application/json">`` block.
@@ -18,8 +18,6 @@ from plotly.offline import get_plotlyjs_version
 
 from core import limits
 
-from .config import Settings
-
 ROOT = Path(__file__).resolve().parent.parent
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 PLOTLY_VERSION = get_plotlyjs_version()
@@ -34,22 +32,6 @@ PAGES = {
     "explore": "Explorer",
     "embed": "Gradient clipping on the cliff",
 }
-
-
-def content_security_policy(frame_ancestors: str) -> str:
-    """Scripts only from this app (no inline, no eval); Plotly needs inline styles and data: images."""
-    return (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:; "
-        "object-src 'none'; base-uri 'self'; form-action 'self'; "
-        f"frame-ancestors {frame_ancestors}"
-    )
-
-
-def embed_ancestors(settings: Settings) -> str:
-    """The CSP source list of origins allowed to frame /embed, from the comma/space-separated setting."""
-    origins = settings.frame_ancestors.replace(",", " ").split()
-    return " ".join(origins) or "'none'"
 
 
 def page_data(page: str) -> dict[str, Any]:
@@ -75,35 +57,33 @@ def page_data(page: str) -> dict[str, Any]:
     }
 
 
-def render(request: Request, page: str, frame_ancestors: str) -> HTMLResponse:
+def render(request: Request, page: str) -> HTMLResponse:
     data = page_data(page)
-    response = templates.TemplateResponse(
+    # The Content-Security-Policy (script-src 'self', frame-ancestors) comes from app.security.
+    return templates.TemplateResponse(
         request,
         f"{page}.html",
         {"page": page, "title": PAGES[page], "data": data, "choices": data["choices"],
          "plotly_path": PLOTLY_PATH},
     )
-    response.headers["Content-Security-Policy"] = content_security_policy(frame_ancestors)
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
 
 
 @router.get("/", response_class=HTMLResponse)
 async def compare(request: Request) -> HTMLResponse:
     """Fig. 10.17 of Deep Learning, live: descent without and with clipping, side by side."""
-    return render(request, "compare", "'self'")
+    return render(request, "compare")
 
 
 @router.get("/explore", response_class=HTMLResponse)
 async def explore(request: Request) -> HTMLResponse:
     """One surface, contour and 3-D, up to eight runs with every option."""
-    return render(request, "explore", "'self'")
+    return render(request, "explore")
 
 
 @router.get("/embed", response_class=HTMLResponse)
 async def embed(request: Request) -> HTMLResponse:
     """What / shows, without the site's chrome, for an <iframe> on a course page."""
-    return render(request, "embed", embed_ancestors(request.app.state.settings))
+    return render(request, "embed")
 
 
 @router.get(PLOTLY_PATH)

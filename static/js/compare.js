@@ -202,26 +202,37 @@ function startRuns() {
 }
 
 // ---------------------------------------------------------------- the player
-function tick() {
+// The cursor follows the clock, not the frames: a slow machine skips frames, not time.
+let clock = null; // { t0, from }
+
+function tick(now) {
+  timer = null;
+  if (!playing) return;
   const longest = Math.max(...runs.map((r) => r.w.length));
   const allDone = runs.every((r) => r.stopped || r.error);
-  if (cursor < longest) {
-    cursor += 1;
+  clock ??= { t0: now, from: cursor };
+  const due = clock.from + Math.floor(((now - clock.t0) / 1000) * state.speed);
+  if (due !== cursor) {
+    cursor = Math.min(due, longest);
+    if (cursor < due) clock = { t0: now, from: cursor }; // waiting for the stream
     scheduleRender();
-  } else if (allDone) {
-    play(false);
   }
+  if (cursor >= longest && allDone) {
+    play(false);
+    return;
+  }
+  timer = requestAnimationFrame(tick);
 }
 
 function play(on) {
   playing = on;
-  clearInterval(timer);
+  if (timer) cancelAnimationFrame(timer);
   timer = null;
+  clock = null;
   if (on) {
     const longest = Math.max(...runs.map((r) => r.w.length));
-    if (cursor >= longest && runs.every((r) => r.stopped || r.error)) cursor = 0;
-    if (cursor === Infinity) cursor = 0;
-    timer = setInterval(tick, 1000 / state.speed);
+    if (cursor === Infinity || (cursor >= longest && runs.every((r) => r.stopped || r.error))) cursor = 0;
+    timer = requestAnimationFrame(tick);
   }
   playButton.textContent = on ? "Pause" : "Play";
   playButton.setAttribute("aria-pressed", on ? "true" : "false");

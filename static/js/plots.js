@@ -31,37 +31,44 @@ export function gradientNorm(surface) {
     Float64Array.from(row, (gw, j) => log10(Math.hypot(gw, surface.grad_b[i][j]))));
 }
 
-/** The surface as a heatmap, plus (when `cliff`) a shading of where ‖g‖ ≥ 10. */
+/**
+ * The surface as a heatmap; with `cliff`, its contour lines too: they crowd together where the
+ * loss changes abruptly, which traces the wall even where it is thinner than a grid cell (the
+ * grid's ‖g‖ can miss it; the hover text gives ‖g‖ at every grid point all the same).
+ */
 export function surfaceTraces(surface, { color = "linear", cliff = true, showscale = true } = {}) {
   const log = color === "log";
+  const z = surfaceZ(surface, color);
+  surface.gnorm ??= gradientNorm(surface);
   const traces = [{
     type: "heatmap",
     x: surface.w,
     y: surface.b,
-    z: surfaceZ(surface, color),
+    z,
+    customdata: surface.gnorm,
     colorscale: COLORSCALE,
-    zsmooth: "best",
+    // "fast" draws one pixel per grid point and lets the browser scale it: quick to redraw
+    // on every frame of the animation, and smooth enough at n = 201.
+    zsmooth: "fast",
     zmin: log ? -4 : undefined,
     showscale,
     colorbar: { title: { text: log ? "log₁₀ L" : "L" }, thickness: 12, len: 0.9 },
-    hovertemplate: `w %{x:.3f}<br>b %{y:.3f}<br>${log ? "log₁₀ L" : "L"} %{z:.3g}<extra></extra>`,
+    hovertemplate: `w %{x:.3f}<br>b %{y:.3f}<br>${log ? "log₁₀ L" : "L"} %{z:.3g}`
+      + "<br>log₁₀ ‖g‖ %{customdata:.2f}<extra></extra>",
     name: "loss",
   }];
   if (cliff) {
     traces.push({
-      type: "heatmap",
+      type: "contour",
       x: surface.w,
       y: surface.b,
-      z: surface.gnorm ??= gradientNorm(surface),
-      zmin: 1,
-      zmax: 3,
-      zsmooth: "best",
-      // transparent below ‖g‖ = 10, opaque white from ‖g‖ = 1000 on
-      colorscale: [[0, "rgba(255,255,255,0)"], [0.01, "rgba(255,255,255,0.35)"],
-        [1, "rgba(255,255,255,0.95)"]],
+      z,
+      ncontours: 24,
+      contours: { coloring: "none" },
+      line: { color: "rgba(255,255,255,0.55)", width: 1 },
       showscale: false,
-      hovertemplate: "‖g‖ 10^%{z:.1f}<extra>cliff</extra>",
-      name: "cliff (‖g‖ ≥ 10)",
+      hoverinfo: "skip",
+      name: "contour lines",
     });
   }
   return traces;
@@ -129,10 +136,12 @@ export function offAxesNote(run, state, upto, color) {
   const y = Math.min(Math.max(b ?? run.b[last], state.b_min), state.b_max);
   const text = w === null || b === null
     ? "the numbers overflowed"
-    : `thrown off the axes, to w = ${fmt(w)}, b = ${fmt(b)}`;
-  return { x, y, text, showarrow: true, arrowcolor: color, arrowwidth: 2, ax: x > (state.w_min + state.w_max) / 2 ? -60 : 60,
-    ay: y > (state.b_min + state.b_max) / 2 ? 40 : -40, bgcolor: "rgba(255,255,255,0.92)",
-    bordercolor: color, borderwidth: 1.5, font: { size: 12, color: "#111" } };
+    : `thrown off the axes<br>to w = ${fmt(w)}, b = ${fmt(b)}`;
+  const right = x > (state.w_min + state.w_max) / 2;
+  const top = y > (state.b_min + state.b_max) / 2;
+  return { x, y, text, showarrow: true, arrowcolor: color, arrowwidth: 2, arrowhead: 2,
+    ax: right ? -110 : 110, ay: top ? 45 : -45, bgcolor: "rgba(255,255,255,0.92)",
+    bordercolor: color, borderwidth: 1.5, borderpad: 3, font: { size: 12, color: "#111" } };
 }
 
 /** Loss and ‖g‖ against step, on log axes, for several runs. */

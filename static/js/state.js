@@ -81,8 +81,9 @@ export function defaults(table) {
 }
 
 /** Every setting of `table` from the query string, each falling back to its default. */
-export function readState(table, params = new URLSearchParams(location.search), prefix = "") {
-  const state = defaults(table);
+export function readState(table, params = new URLSearchParams(location.search), prefix = "",
+  base = defaults(table)) {
+  const state = { ...base };
   for (const [key, spec] of Object.entries(table)) {
     const value = parseValue(spec, params.get(prefix + key));
     if (value !== undefined) state[key] = value;
