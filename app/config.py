@@ -8,8 +8,10 @@ from functools import lru_cache
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# A CSP source or CORS origin: no separators, quotes only around a keyword like 'self'.
-_SOURCE = re.compile(r"^(\*|'self'|'none'|[A-Za-z][A-Za-z0-9+.-]*:(//[^\s;,'\"]*)?|[^\s;,'\"]+)$")
+# A CSP source or CORS origin: *, 'self', 'none', a scheme (https:) or
+# [scheme://][*.]host[:port]; nothing that could end the directive or add another.
+_SOURCE = re.compile(r"^(\*|'self'|'none'|[a-z][a-z0-9+.-]*:|([a-z][a-z0-9+.-]*://)?(\*\.)?"
+                     r"[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d+|\*))?)$", re.IGNORECASE)
 
 
 def split_list(value: str) -> list[str]:
