@@ -105,7 +105,7 @@ function render() {
     panel.summary.textContent = summaryOf(run, k);
   });
   draw(curves, curveTraces(runs.map((run, i) => ({ run, name: panels[i].heading.textContent,
-    color: panels[i].color })), k), curveLayout(state.steps));
+    color: panels[i].color })), k), curveLayout(state.steps, curves.clientWidth < 560));
   const shown = Math.min(k, Math.max(...runs.map((r) => r.w.length))) - 1;
   counter.textContent = shown >= 0 ? `step ${shown} of ${state.steps}` : "";
 }

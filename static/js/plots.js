@@ -163,17 +163,21 @@ export function curveTraces(runs, upto = Infinity) {
   return traces;
 }
 
-export function curveLayout(steps) {
-  const x = { title: { text: "step", standoff: 4 }, range: [0, Math.max(steps, 1)], zeroline: false };
+/** Loss and ‖g‖ side by side, or one above the other when `narrow`. */
+export function curveLayout(steps, narrow = false) {
+  const [first, second] = narrow ? [[0.6, 1], [0, 0.4]] : [[0, 0.45], [0.55, 1]];
+  const x = (domain, anchor) => ({ title: { text: "step", standoff: 4 }, range: [0, Math.max(steps, 1)],
+    zeroline: false, anchor, ...(narrow ? {} : { domain }) });
+  const y = (title, domain, anchor) => ({ type: "log", title: { text: title, standoff: 2 },
+    exponentformat: "power", anchor, ...(narrow ? { domain } : {}) });
   return {
     font: FONT,
     margin: { l: 56, r: 12, t: 28, b: 44 },
-    grid: { rows: 1, columns: 2, pattern: "independent" },
-    xaxis: { ...x, domain: [0, 0.45] },
-    xaxis2: { ...x, domain: [0.55, 1] },
-    yaxis: { type: "log", title: { text: "loss L", standoff: 2 }, exponentformat: "power" },
-    yaxis2: { type: "log", title: { text: "‖g‖", standoff: 2 }, exponentformat: "power" },
-    legend: { orientation: "h", y: 1.12, x: 0 },
+    xaxis: x(first, "y"),
+    xaxis2: x(second, "y2"),
+    yaxis: y("loss L", first, "x"),
+    yaxis2: y("‖g‖", second, "x2"),
+    legend: { orientation: "h", y: narrow ? 1.08 : 1.12, x: 0 },
     uirevision: "curves",
   };
 }
