@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from dataclasses import dataclass
@@ -83,21 +84,43 @@ def surface(model: Model, w_range: tuple[float, float] = (0.0, 10.0),
     grad_b = np.empty((n, n))
     args = model.kernel_args()
 
-    def rows(r0: int, r1: int) -> None:
-        kernels.surface_rows(w, b, r0, r1, *args, loss, grad_w, grad_b)
-
     threads = min(threads, n)
     if threads == 1 or n * n * model.T < _PARALLEL_WORK_MIN:
-        rows(0, n)
+        kernels.surface_rows(w, b, 0, n, *args, loss, grad_w, grad_b)
     else:
-        bounds = np.linspace(0, n, threads + 1).astype(int)
-        workers = [threading.Thread(target=rows, args=(int(bounds[i]), int(bounds[i + 1])))
-                   for i in range(1, threads)]
-        for t in workers:
-            t.start()
-        try:
-            rows(int(bounds[0]), int(bounds[1]))
-        finally:
-            for t in workers:
-                t.join()
+        _fill_in_threads(w, b, args, loss, grad_w, grad_b, threads)
     return Surface(model, w, b, loss, grad_w, grad_b)
+
+
+def _fill_in_threads(w: np.ndarray, b: np.ndarray, args: tuple, loss: np.ndarray,
+                     grad_w: np.ndarray, grad_b: np.ndarray, threads: int) -> None:
+    """Fill the grids with ``threads`` threads (the caller's and threads − 1 new ones).
+
+    Rows go out in blocks, a few per thread, from a counter the threads share, rather
+    than in one even split: a thread that the machine's other work slows down (other
+    requests, other processes) then costs only its last block, not its whole share.
+    The kernel releases the GIL; the threads share nothing but the output arrays,
+    whose blocks are disjoint, and they belong to this call alone.
+    """
+    n = b.shape[0]
+    rows = -(-n // (4 * threads))
+    blocks = -(-n // rows)
+    counter = itertools.count()  # next() is atomic: each block is taken once
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while (k := next(counter)) < blocks:
+                kernels.surface_rows(w, b, k * rows, min(n, (k + 1) * rows), *args,
+                                     loss, grad_w, grad_b)
+        except BaseException as e:  # re-raised on the calling thread
+            errors.append(e)
+
+    workers = [threading.Thread(target=work, daemon=True) for _ in range(threads - 1)]
+    for t in workers:
+        t.start()
+    work()
+    for t in workers:
+        t.join()
+    if errors:
+        raise errors[0]
