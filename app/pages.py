@@ -35,19 +35,10 @@ PAGES = {
 
 
 def page_data(page: str) -> dict[str, Any]:
-    """What a page's module needs from the server: the limits and choices, shared with the API."""
+    """What a page needs from the server: the choices the API accepts, from core.limits."""
     return {
         "page": page,
         "plotly": PLOTLY_PATH,
-        "limits": {
-            "T_MIN": limits.T_MIN, "T_MAX": limits.T_MAX,
-            "GRID_MIN": limits.GRID_MIN, "GRID_MAX": limits.GRID_MAX,
-            "STEPS_MAX": limits.STEPS_MAX, "RUNS_MAX": limits.RUNS_MAX,
-            "PARAM_ABS_MAX": limits.PARAM_ABS_MAX, "VALUE_ABS_MAX": limits.VALUE_ABS_MAX,
-            "REG_MAX": limits.REG_MAX, "LR_MAX": limits.LR_MAX,
-            "THRESHOLD_MAX": limits.THRESHOLD_MAX, "MOMENTUM_MAX": limits.MOMENTUM_MAX,
-            "DAMPING_MAX": limits.DAMPING_MAX,
-        },
         "choices": {
             "activation": list(limits.ACTIVATIONS),
             "optimizer": list(limits.OPTIMIZERS),

@@ -68,6 +68,7 @@ export function surfaceTraces(surface, { color = "linear", cliff = true, showsca
       line: { color: "rgba(255,255,255,0.55)", width: 1 },
       showscale: false,
       hoverinfo: "skip",
+      showlegend: false,
       name: "contour lines",
     });
   }
