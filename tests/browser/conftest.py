@@ -32,12 +32,6 @@ CHROMIUM_ARGS = [
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if Path(str(item.fspath)).parent == Path(__file__).parent:
-            item.add_marker(pytest.mark.browser)
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
