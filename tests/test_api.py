@@ -176,3 +176,31 @@ def test_openapi_and_docs_work_offline(client):
 
 def test_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_concurrent_surfaces_are_each_their_own():
+    """Many grids computed at once on worker threads (each itself split over threads) do not
+    share state: every answer is the one core computes alone."""
+    import threading
+
+    import httpx
+
+    from app.config import Settings
+    from app.main import create_app
+    from tests.conftest import serve
+
+    queries = [{"n": 150, "T": 40 + i, "x0": 0.1 * i, "encoding": "typed"} for i in range(6)]
+    answers: dict[int, dict] = {}
+    with serve(create_app(Settings(warm_up=False))) as url:
+        def ask(i: int) -> None:
+            answers[i] = httpx.get(f"{url}/api/surface", params=queries[i], timeout=60).json()
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(queries))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    for i, q in enumerate(queries):
+        s = core.surface(core.Model(T=q["T"], x0=q["x0"]), (0.0, 10.0), (-8.0, 2.0), q["n"])
+        for f in FIELDS:
+            assert same(decode(answers[i][f]), getattr(s, f)), (i, f)
