@@ -134,11 +134,14 @@ def _exp_neg(y):
 def _sigmoid(x):
     """σ(x), σ'(x), σ''(x), accurate in both tails, branch-free (see ``_phi``)."""
     z = _exp_neg(-abs(x))
-    p = 1.0 / (1.0 + z)  # σ(|x|)
+    den = 1.0 + z
+    p = 1.0 / den  # σ(|x|)
     h = (1.0 - z) * p  # tanh(|x| / 2) = 2σ(|x|) − 1
     d = z * p * p  # σ'(x) = σ'(|x|)
     pos = x >= 0.0
-    s = p if pos else z * p
+    # σ(x) = 1/(1 + z) or z/(1 + z): one division, the shortest chain from x to σ(x)
+    # (the recurrence waits for it at every time step) and one rounding.
+    s = (1.0 if pos else z) / den
     dd = -h * d if pos else h * d
     return s, d, dd
 
@@ -147,8 +150,9 @@ def _sigmoid(x):
 def _tanh(x):
     """tanh(x), tanh'(x), tanh''(x), accurate in both tails, branch-free (see ``_phi``)."""
     z = _exp_neg(-2.0 * abs(x))
-    p = 1.0 / (1.0 + z)
-    t = (1.0 - z) * p  # tanh(|x|)
+    den = 1.0 + z
+    p = 1.0 / den
+    t = (1.0 - z) / den  # tanh(|x|), as σ above: one division on the chain, one rounding
     d = 4.0 * z * p * p  # 1 − tanh²
     s = t if x >= 0.0 else -t
     return s, d, -2.0 * s * d
