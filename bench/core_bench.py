@@ -2,7 +2,7 @@
 
 Run by hand from the project root (not part of the test suite):
 
-    .venv/bin/python -m bench.core_bench            # about a minute on two cores
+    .venv/bin/python -m bench.core_bench            # about 20 s on two cores
     .venv/bin/python -m bench.core_bench --quick    # fewer repeats
 
 1. ``core.surface`` against a vectorized NumPy forward pass + BPTT over the grid
