@@ -7,6 +7,7 @@ import {
   surfaceLayout, surfaceTraces,
 } from "./plots.js";
 import { bindForm, defaults, fillForm, readState, SETTINGS, setURL, writeParams } from "./state.js";
+import { statusLine } from "./status.js";
 import { streamRun } from "./stream.js";
 
 /* global Plotly */
@@ -40,8 +41,8 @@ const panels = ["left", "right"].map((side, i) => ({
   color: RUN_COLORS[i],
 }));
 const curves = document.getElementById("curves");
-const progress = document.getElementById("progress");
-const alertBox = document.getElementById("message");
+const { setBusy, showRefusal } = statusLine(document.getElementById("progress"),
+  document.getElementById("message"));
 const playButton = document.getElementById("play");
 const counter = document.getElementById("counter");
 
@@ -70,20 +71,6 @@ function headingOf(panel) {
   if (spec.clip !== "none") text += ` (v = ${spec.threshold})`;
   if (spec.on_nonfinite === "random_step") text += ", random step on overflow";
   return text;
-}
-
-// ---------------------------------------------------------------- busy, refusals
-let busy = 0;
-function setBusy(delta, text) {
-  busy = Math.max(0, busy + delta);
-  progress.hidden = busy === 0;
-  if (text) progress.querySelector(".progress-text").textContent = text;
-  document.body.setAttribute("aria-busy", busy > 0 ? "true" : "false");
-}
-
-function showRefusal(text) {
-  alertBox.hidden = !text;
-  alertBox.textContent = text ? `The server refused: ${text}` : "";
 }
 
 // ---------------------------------------------------------------- drawing

@@ -1,6 +1,7 @@
 // "/explore": one surface as a contour map and in 3-D, up to eight runs from one start, every option.
 
 import { fetchSurface, MODEL_KEYS, pick, postTrajectories, RUN_KEYS } from "./api.js";
+import { statusLine } from "./status.js";
 import {
   CONFIG, COLORSCALE, draw, hasWebGL, offAxesNote, RUN_COLORS, runTraces,
   surfaceLayout, surfaceTraces,
@@ -39,8 +40,8 @@ const runsBody = document.getElementById("runs");
 const resultsBody = document.getElementById("results");
 const contour = document.getElementById("contour");
 const view3d = document.getElementById("surface3d");
-const progress = document.getElementById("progress");
-const alertBox = document.getElementById("message");
+const { setBusy, showRefusal } = statusLine(document.getElementById("progress"),
+  document.getElementById("message"));
 const webgl = hasWebGL();
 
 function readRuns(params, count) {
@@ -68,19 +69,6 @@ function saveURL(push = true) {
   const q = writeParams(TABLE, state, new URLSearchParams());
   runs.forEach((run, i) => writeParams(RUN_SETTINGS, run, q, `r${i + 1}.`, RUN_DEFAULTS[i]));
   setURL(q, { push });
-}
-
-// ---------------------------------------------------------------- busy, refusals
-let busy = 0;
-function setBusy(delta, text) {
-  busy = Math.max(0, busy + delta);
-  progress.hidden = busy === 0;
-  if (text) progress.querySelector(".progress-text").textContent = text;
-  document.body.setAttribute("aria-busy", busy > 0 ? "true" : "false");
-}
-function showRefusal(text) {
-  alertBox.hidden = !text;
-  alertBox.textContent = text ? `The server refused: ${text}` : "";
 }
 
 // ---------------------------------------------------------------- the runs editor
