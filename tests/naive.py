@@ -42,6 +42,19 @@ def loss(model, w: float, b: float) -> float:
     return E + model.reg * omega if model.reg > 0 else E
 
 
+def amplification(model, w: float, b: float) -> float:
+    """How much the forward pass can magnify a rounding error: max_k ∏_{t≥k} |w·φ'(x_t)|.
+
+    Where this is 1e10, any float64 computation of x_T, hence of L, is uncertain in
+    its 6th digit: the problem, not the program, is ill-conditioned there.
+    """
+    worst = running = 1.0
+    for x in reversed(forward(model, w, b)[:-1]):
+        running *= abs(w * phi(x, model.activation)[1])
+        worst = max(worst, running)
+    return worst
+
+
 def sign(a: float) -> float:
     return (a > 0) - (a < 0)
 
