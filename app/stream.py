@@ -42,10 +42,7 @@ _EVENTS_DOC = (
 
 
 async def events(spec: core.RunSpec, chunk: int, work: Workers) -> AsyncIterator[bytes]:
-    run = {"optimizer": spec.optimizer, "lr": spec.lr, "steps": spec.steps, "clip": spec.clip,
-           "threshold": spec.threshold, "momentum": spec.momentum, "damping": spec.damping,
-           "on_nonfinite": spec.on_nonfinite, "seed": spec.seed}
-    chunks = iter_trajectory(spec.model, spec.start, chunk=chunk, **run)
+    chunks = iter_trajectory(spec.model, spec.start, chunk=chunk, **spec.run_kwargs())
 
     def next_events() -> tuple[core.Trajectory, bytes]:
         part = next(chunks)

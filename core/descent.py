@@ -91,6 +91,12 @@ class RunSpec:
             seed=check_int("seed", seed, lo=0, hi=2**64 - 1),
         )
 
+    def run_kwargs(self) -> dict[str, object]:
+        """The keyword arguments of ``trajectory`` for this run, all but model and start."""
+        return {"optimizer": self.optimizer, "lr": self.lr, "steps": self.steps,
+                "clip": self.clip, "threshold": self.threshold, "momentum": self.momentum,
+                "damping": self.damping, "on_nonfinite": self.on_nonfinite, "seed": self.seed}
+
 
 def iter_trajectory(model: Model, start: tuple[float, float] = (5.0, -2.0), *,
                     chunk: int = 1000, **run: object) -> Iterator[Trajectory]:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import Model, iter_trajectory, kernels, loss_and_grad, trajectory
+from core import Model, RunSpec, iter_trajectory, kernels, loss_and_grad, trajectory
 from tests import naive
 
 M = Model()
@@ -258,3 +258,12 @@ def test_bad_arguments_say_what_is_allowed(kwargs, message):
     kwargs = {"start": (1.0, 0.0), **kwargs}
     with pytest.raises(ValueError, match=message):
         trajectory(M, **kwargs)
+
+
+def test_a_run_spec_gives_back_the_run_it_validated():
+    kw = dict(optimizer="nesterov", lr=0.3, steps=12, clip="value", threshold=0.2,
+              momentum=0.5, damping=2.0, on_nonfinite="random_step", seed=4)
+    spec = RunSpec.make(M, (5.0, -2.6), **kw)
+    assert spec.run_kwargs() == kw
+    a = trajectory(M, spec.start, **spec.run_kwargs())
+    np.testing.assert_array_equal(a.w, trajectory(M, (5.0, -2.6), **kw).w)
