@@ -88,4 +88,4 @@ def _http_error(max_body_bytes: int):
 def install(app: FastAPI, max_body_bytes: int) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(InputError, _input_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _http_error(max_body_bytes))  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error(max_body_bytes))

@@ -26,8 +26,8 @@ def _number(name: str, default: float, lo: float, hi: float, doc: str, *,
             lo_open: bool = False) -> Any:
     left = "(" if lo_open else "["
     ALLOWED[name] = f"a finite number in {left}{lo:g}, {hi:g}]"
-    bound = {"gt": lo} if lo_open else {"ge": lo}
-    return Field(default, **bound, le=hi, allow_inf_nan=False,
+    return Field(default, gt=lo if lo_open else None, ge=None if lo_open else lo, le=hi,
+                 allow_inf_nan=False,
                  description=f"{doc} Allowed: {ALLOWED[name]}.")
 
 

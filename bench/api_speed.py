@@ -2,21 +2,18 @@
 served from the cache and computed afresh, JSON and typed arrays; and how soon a stream's
 first ``point`` event arrives. Targets (issue 3): surface ≤ 20 ms, first point ≤ 50 ms.
 
-    .venv/bin/python bench/api_speed.py [--url http://127.0.0.1:8000] [--repeat 40]
+    .venv/bin/python -m bench.api_speed [--url http://127.0.0.1:8000] [--repeat 40]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_server import check_loopback, local_server  # noqa: E402
+from bench.local_server import check_loopback, local_server
 
 
 def median_ms(samples: list[float]) -> str:
@@ -28,7 +25,9 @@ def surface_times(http: httpx.Client, repeat: int, fresh: bool, encoding: str) -
     times = []
     for i in range(repeat + 3):
         # A different x0 each time is a different surface: computed, not cached.
-        params = {"encoding": encoding, **({"x0": 0.5 + (i + 1) * 1e-9} if fresh else {})}
+        params: dict[str, str | float] = {"encoding": encoding}
+        if fresh:
+            params["x0"] = 0.5 + (i + 1) * 1e-9
         t0 = time.perf_counter()
         r = http.get("/api/surface", params=params)
         r.read()

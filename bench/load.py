@@ -2,24 +2,21 @@
 p50/p99 latency for the default surface, a batch of trajectories and streams, the errors
 (there should be none), and the server's memory before and after.
 
-    .venv/bin/python bench/load.py [--url http://127.0.0.1:8000] [--clients 16]
-                                   [--seconds 10] [--workers 1]
+    .venv/bin/python -m bench.load [--url http://127.0.0.1:8000] [--clients 16]
+                                    [--seconds 10] [--workers 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_server import check_loopback, local_server, rss_mib  # noqa: E402
+from bench.local_server import check_loopback, local_server, rss_mib
 
 MAX_REQUESTS = 20_000  # per scenario, whatever the duration: the loops are bounded
 
@@ -42,7 +39,8 @@ def batch(http: httpx.Client) -> bool:
 
 
 def stream(http: httpx.Client) -> bool:
-    params = {"w0": 5.0, "b0": -2.612, "lr": 0.5, "steps": 200, "clip": "norm"}
+    params: dict[str, str | float] = {"w0": 5.0, "b0": -2.612, "lr": 0.5, "steps": 200,
+                                      "clip": "norm"}
     with http.stream("GET", "/api/trajectories/stream", params=params) as r:
         body = r.read()
     return r.status_code == 200 and b"event: done" in body

@@ -58,7 +58,7 @@ def _block(w, b, T, x0, target, act, reg, loss, grad_w, grad_b):
     m = w.shape[0]
     S = np.empty((T + 1, m))  # φ(x_t)
     D = np.empty((T + 1, m))  # φ'(x_t)
-    DD = np.empty((T, m)) if reg > 0.0 else None  # φ''(x_t), for ∂Ω/∂x_t
+    DD = np.empty((T if reg > 0.0 else 0, m))  # φ''(x_t), for ∂Ω/∂x_t (reg > 0 only)
     x = np.empty(m)
     z = np.empty(m)
     tmp = np.empty(m)

@@ -7,7 +7,7 @@ Both are thin, validating wrappers around the compiled ``kernels.descend``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,7 +74,7 @@ class RunSpec:
         if not isinstance(model, Model):
             raise ValueError(f"model must be a core.Model, got {type(model).__name__}")
         try:
-            w0, b0 = start  # type: ignore[misc]
+            w0, b0 = start
         except (TypeError, ValueError):
             raise ValueError(f"start must be a pair (w, b), got {start!r}") from None
         return cls(
@@ -99,7 +99,7 @@ class RunSpec:
 
 
 def iter_trajectory(model: Model, start: tuple[float, float] = (5.0, -2.0), *,
-                    chunk: int = 1000, **run: object) -> Iterator[Trajectory]:
+                    chunk: int = 1000, **run: object) -> Generator[Trajectory, None, None]:
     """Compute the run of ``trajectory(model, start, **run)`` ``chunk`` points at a time.
 
     Each yielded ``Trajectory`` holds the next points (its ``start`` is the step of

@@ -6,6 +6,7 @@ import itertools
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,13 +43,13 @@ class Surface:
         return np.hypot(self.grad_w, self.grad_b)
 
 
-def _check_range(name: str, value: object) -> tuple[float, float]:
+def _check_range(name: str, value: Any) -> tuple[float, float]:
     try:
-        lo, hi = value  # type: ignore[misc]
+        first, second = value
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a pair (min, max), got {value!r}") from None
-    lo = check_real(f"{name}[0]", lo)
-    hi = check_real(f"{name}[1]", hi)
+    lo = check_real(f"{name}[0]", first)
+    hi = check_real(f"{name}[1]", second)
     if not lo < hi:
         raise ValueError(f"{name} must have min < max, got ({lo!r}, {hi!r})")
     return lo, hi
