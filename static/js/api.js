@@ -50,6 +50,19 @@ export function pick(state, keys) {
 }
 
 /** GET /api/surface, its arrays decoded. */
+/**
+ * Signals for a request that each newer one replaces: taking the next signal aborts
+ * the request before it, so a slow, stale answer never overwrites a fresh one.
+ */
+export function latestOnly() {
+  let current = null;
+  return () => {
+    current?.abort();
+    current = new AbortController();
+    return current.signal;
+  };
+}
+
 export async function fetchSurface(state, { signal } = {}) {
   const params = new URLSearchParams(pick(state, SURFACE_KEYS));
   params.set("encoding", "typed");

@@ -1,7 +1,7 @@
 // "/" and "/embed": Fig. 10.17 of Deep Learning, live. One surface twice, one start and one learning
 // rate, the left run without clipping and the right one with it, streamed in and animated together.
 
-import { fetchSurface, MODEL_KEYS, pick, RUN_KEYS } from "./api.js";
+import { fetchSurface, latestOnly, MODEL_KEYS, pick, RUN_KEYS } from "./api.js";
 import {
   curveLayout, curveTraces, draw, offAxesNote, reducedMotion, RUN_COLORS, runTraces,
   surfaceLayout, surfaceTraces,
@@ -48,7 +48,7 @@ const counter = document.getElementById("counter");
 
 const state = readState(SETTINGS);
 let surface = null;
-let surfaceRequest = null;
+const surfaceSignal = latestOnly();
 let runs = [];
 let cursor = 0; // how many points of each run are drawn
 let playing = false;
@@ -120,12 +120,9 @@ function summaryOf(run, k) {
 
 // ---------------------------------------------------------------- the surface
 async function loadSurface() {
-  surfaceRequest?.abort();
-  const request = new AbortController();
-  surfaceRequest = request;
   setBusy(+1, "Computing the surface…");
   try {
-    surface = await fetchSurface(state, { signal: request.signal });
+    surface = await fetchSurface(state, { signal: surfaceSignal() });
     showRefusal("");
     restyleSurface();
   } catch (err) {

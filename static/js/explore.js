@@ -1,6 +1,6 @@
 // "/explore": one surface as a contour map and in 3-D, up to eight runs from one start, every option.
 
-import { fetchSurface, MODEL_KEYS, pick, postTrajectories, RUN_KEYS } from "./api.js";
+import { fetchSurface, latestOnly, MODEL_KEYS, pick, postTrajectories, RUN_KEYS } from "./api.js";
 import { statusLine } from "./status.js";
 import {
   CONFIG, COLORSCALE, draw, hasWebGL, offAxesNote, RUN_COLORS, runTraces,
@@ -54,7 +54,8 @@ const state = readState(TABLE, params);
 let runs = readRuns(params, state.runs);
 let surface = null;
 let results = [];
-let pending = null;
+const surfaceSignal = latestOnly();
+const runsSignal = latestOnly();
 
 const labelOf = (run, i) => {
   let text = `${i + 1}: ${OPTIMIZER_NAMES[run.optimizer]} ε=${run.lr}, ${CLIP_NAMES[run.clip]}`;
@@ -150,9 +151,10 @@ document.getElementById("add-run").addEventListener("click", () => {
 async function loadSurface() {
   setBusy(+1, "Computing the surface…");
   try {
-    surface = await fetchSurface(state);
+    surface = await fetchSurface(state, { signal: surfaceSignal() });
     showRefusal("");
   } catch (err) {
+    if (err.name === "AbortError") return;
     surface = null;
     Plotly.purge(contour);
     Plotly.purge(view3d);
@@ -164,14 +166,12 @@ async function loadSurface() {
 }
 
 async function computeRuns() {
-  pending?.abort();
-  const request = new AbortController();
-  pending = request;
+  const signal = runsSignal();
   setBusy(+1, "Computing the runs…");
   try {
     const answer = await postTrajectories(pick(state, MODEL_KEYS), { w: state.w0, b: state.b0 },
       runs.map((run, i) => ({ label: labelOf(run, i), ...pick(run, RUN_KEYS) })),
-      { signal: request.signal });
+      { signal });
     results = answer.runs;
     if (surface) showRefusal("");
   } catch (err) {
